@@ -1,0 +1,1 @@
+"""Named runs: Python functions returning typed configs (not an installed package)."""

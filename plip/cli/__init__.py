@@ -1,0 +1,1 @@
+"""plip command-line entry points (one module per command)."""

@@ -1,0 +1,15 @@
+"""The ``spac`` command: a thin Typer app; each command group lives in its own module and registers itself."""
+
+from __future__ import annotations
+
+import typer
+
+from spac.cli import captioner, data, text
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="SPAC: build SYNTH-PEDES-style person datasets.")
+for group in (data, text, captioner):
+    group.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,9 @@
+"""`spac` commands of the text group."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the `spac` app."""
