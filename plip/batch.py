@@ -42,7 +42,9 @@ class Batch:
             if getattr(self, name).shape != L:
                 raise ValueError(f"{name} has shape {tuple(getattr(self, name).shape)}, expected {tuple(L)}")
         if L[0] != B or self.person_ids.shape != (B,):
-            raise ValueError(f"batch sizes disagree: images {B}, input_ids {L[0]}, person_ids {tuple(self.person_ids.shape)}")
+            raise ValueError(
+                f"batch sizes disagree: images {B}, input_ids {L[0]}, person_ids {tuple(self.person_ids.shape)}"
+            )
 
     def __len__(self) -> int:
         return self.images.shape[0]
