@@ -55,7 +55,7 @@ def _resolve(ref: str, package: str) -> Callable[[], Any]:
         try:
             module = importlib.import_module(mod_ref)
         except ModuleNotFoundError as err:
-            raise ConfigError(f"recipe module {mod_ref!r} not found ({err}); run from the repository root") from None
+            raise ConfigError(f"recipe module {mod_ref!r} not found ({err})") from None
     for name in [attr] if attr else [ref.rsplit(".", 1)[-1], "config"]:
         if name and callable(getattr(module, name, None)):
             return getattr(module, name)
