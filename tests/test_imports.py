@@ -28,8 +28,9 @@ def test_records_is_stdlib_only():
 def test_package_data_globs_cover_every_shipped_data_file():
     """A non-editable install must carry the lexicon and template libraries (pyproject package-data globs)."""
     import glob
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     root = Path(__file__).resolve().parents[1]
     globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
