@@ -98,3 +98,24 @@ def test_scores_a_tiny_split(tmp_path):
         "hat",
         "long_hair",
     }
+
+
+def test_identity_vote_fixes_a_minority_caption_and_drops_a_split_identity(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("attribute_extraction", SCRIPT)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    captions = [
+        {"id": 3, "file_path": "Market/0003_c1s1_000001_00.jpg", "captions": ["A woman in red.", "She wears a dress."]},
+        {"id": 3, "file_path": "Market/0003_c2s1_000001_00.jpg", "captions": ["A woman walks.", "A man in red."]},
+        {"id": 4, "file_path": "Market/0004_c1s1_000001_00.jpg", "captions": ["A man in blue.", "A woman in blue."]},
+    ]
+    labels = {"identities": {"0003": _label(2), "0004": _label(1)}}
+    (tmp_path / "c.json").write_text(json.dumps(captions))
+    (tmp_path / "l.json").write_text(json.dumps(labels))
+    r = bench.identity_vote_gender(tmp_path / "c.json", tmp_path / "l.json")
+    # 0003: 3 of 4 say woman (share 0.75 > 0.7) -> all four captions take "woman", all right;
+    # 0004: 1 of 2 (share 0.5) -> the identity is dropped, 2 of 6 captions.
+    assert r["gender_accuracy_identity_vote"] == 1.0
+    assert r["gender_identity_vote_dropped"] == 2 / 6
