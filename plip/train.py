@@ -32,6 +32,7 @@ from plip.data import TrainLoader, read_raw, read_split
 from plip.models import build_model
 from plip.objective import Objective
 from plip.optim import build_optimizer, lr_at, set_lr
+from plip.reports import plot_training_curves
 from plip.tokenizer import load_tokenizer, train_wordpiece
 from spac.config import to_dict
 
@@ -218,6 +219,11 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     if accelerator.is_main_process:
         model_dir = save_pretrained(accelerator.unwrap_model(objective).model, run_dir / "model", tokenizer)
     val_set, val_metrics = validate(cfg, accelerator, objective, tokenizer, val_set, step)
+    if accelerator.is_main_process:
+        try:  # the run is saved already; a picture that cannot be drawn must not fail it
+            log(f"curves: {plot_training_curves(run_dir)}")
+        except (OSError, ValueError) as err:
+            log(f"warning: could not draw training curves: {err}")
     accelerator.end_training()
     return TrainResult(run_dir, step, total_steps, model_dir, losses, val_metrics, rate)
 

@@ -5,7 +5,8 @@
     or on a CUHK-PEDES / ICFG-PEDES / RSTPReid folder (``--dataset --split [--layout]``), or
   * precomputed features: ``--query-features Q.npz --gallery-features G.npz`` (each with ``features`` N x D and
     ``ids`` N), so any model can be compared with the same metrics.
-It prints a table and writes the JSON to ``--out``.
+It prints a table and writes the JSON to ``--out`` (for a model, also ``<out>_examples.png``: the top matches of
+a few queries).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def retrieval(
                 **retrieval_metrics(q, g, q_ids, g_ids),
             }
         else:
-            results = _evaluate_model(model, shards, dataset, layout, split, texts, batch_size, device)
+            results = _evaluate_model(model, shards, dataset, layout, split, texts, batch_size, device, out)
     except (FileNotFoundError, ValueError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
@@ -76,7 +77,7 @@ def retrieval(
         typer.echo(f"wrote {out}")
 
 
-def _evaluate_model(model_dir, shards, dataset, layout, split, texts, batch_size, device):
+def _evaluate_model(model_dir, shards, dataset, layout, split, texts, batch_size, device, out=None):
     import torch
 
     from plip.checkpoint import load_pretrained
@@ -87,8 +88,10 @@ def _evaluate_model(model_dir, shards, dataset, layout, split, texts, batch_size
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     data = from_shards(shards, split, texts) if shards is not None else from_layout(dataset, split, layout)
     net = load_pretrained(model_dir, map_location=dev)
-    results = evaluate_retrieval(net, data, batch_size=batch_size, device=dev)
-    return {**results, "model": str(model_dir)}
+    pictures = None if out is None else out.with_name(out.stem + "_examples.png")
+    results = evaluate_retrieval(net, data, batch_size=batch_size, device=dev, examples=pictures)
+    extra = {} if pictures is None else {"examples_png": str(pictures)}
+    return {**results, "model": str(model_dir), **extra}
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from plip.evaluation.datasets import RetrievalSet
 from plip.evaluation.metrics import retrieval_metrics
@@ -62,8 +63,11 @@ def evaluate_retrieval(
     batch_size: int = 128,
     device: str | torch.device = "cpu",
     chunk: int = 1024,
+    examples: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Encode ``data`` with ``model`` (put in eval mode, restored after) and score text -> image retrieval."""
+    """Encode ``data`` with ``model`` (put in eval mode, restored after) and score text -> image retrieval.
+
+    With ``examples`` a PNG of the top matches of a few queries is written there (``plip.reports``)."""
     was_training = model.training
     model.eval()
     try:
@@ -73,6 +77,12 @@ def evaluate_retrieval(
         model.train(was_training)
     metrics = retrieval_metrics(queries, gallery, data.text_ids, data.image_ids, chunk=chunk)
     chance = chance_r1(data.text_ids, data.image_ids)
+    if examples is not None:
+        from plip.reports import plot_retrieval_examples
+
+        q, g = F.normalize(queries, dim=-1), F.normalize(gallery, dim=-1)
+        sim = (q @ g.T).numpy()
+        plot_retrieval_examples(data.texts, data.text_ids, data.images, data.image_ids, sim, examples)
     return {
         "dataset": data.name,
         "task": "text-to-image",

@@ -90,6 +90,9 @@ def test_stop_and_resume_equals_uninterrupted(shards, tmp_path):
     got = json.loads(out.read_text())
     assert got["gallery"] == 16 and got["queries"] == 32 and got["chance_R1"] == pytest.approx(25.0)
     assert got["R1"] == pytest.approx(full.val_metrics["R1"]) and got["mAP"] == pytest.approx(full.val_metrics["mAP"])
+    # and the pictures: training curves of the run, top matches beside the eval JSON
+    assert (tmp_path / "full" / "curves.png").is_file()
+    assert got["examples_png"] == str(tmp_path / "eval_examples.png") and (tmp_path / "eval_examples.png").is_file()
 
 
 def test_cli_dry_run_and_bad_override(shards, tmp_path):
