@@ -142,6 +142,11 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
 
     batches = batches_from(loader, step * accum)
     val_set, val_metrics, losses, rate = None, None, {}, 0.0
+    def save(at: int) -> None:
+        state = run_state(cfg, at, loader, world, accum)
+        model = accelerator.unwrap_model(objective)
+        save_checkpoint(accelerator, ckpt_root, at, model, optimizer, state, cfg.run.keep_checkpoints)
+
     metrics_file = run_dir / "metrics.jsonl"  # every step of rank 0 (losses are rank 0's local batch)
     if accelerator.is_main_process and ckpt is None:
         metrics_file.unlink(missing_ok=True)  # a fresh run in a reused folder starts a fresh log
@@ -195,25 +200,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
         if cfg.run.eval_every and step % cfg.run.eval_every == 0 and step < stop:
             val_set, val_metrics = validate(cfg, accelerator, objective, tokenizer, val_set, step)
         if cfg.run.save_every and step % cfg.run.save_every == 0 and step < stop:
-            save_checkpoint(
-                accelerator,
-                ckpt_root,
-                step,
-                accelerator.unwrap_model(objective),
-                optimizer,
-                run_state(cfg, step, loader, world, accum),
-                cfg.run.keep_checkpoints,
-            )
+            save(step)
 
-    save_checkpoint(
-        accelerator,
-        ckpt_root,
-        step,
-        accelerator.unwrap_model(objective),
-        optimizer,
-        run_state(cfg, step, loader, world, accum),
-        cfg.run.keep_checkpoints,
-    )
+    save(step)
     write_rank_log(run_dir, rank, world, step, loader, accum, accelerator.unwrap_model(objective))
     model_dir = None
     if accelerator.is_main_process:
