@@ -142,6 +142,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
 
     batches = batches_from(loader, step * accum)
     val_set, val_metrics, losses, rate = None, None, {}, 0.0
+
     def save(at: int) -> None:
         state = run_state(cfg, at, loader, world, accum)
         model = accelerator.unwrap_model(objective)
@@ -151,6 +152,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     if accelerator.is_main_process and ckpt is None:
         metrics_file.unlink(missing_ok=True)  # a fresh run in a reused folder starts a fresh log
     objective.train()
+    run_start, first_step = time.perf_counter(), step
     while step < stop:
         lr = lr_at(step, cfg.optim, total_steps)
         set_lr(optimizer, lr)
@@ -192,6 +194,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
                             *(f"{k} {v:.4f}" for k, v in losses.items()),
                             f"{rate:.1f} samples/s",
                             f"data wait {wait / elapsed:.0%}",
+                            f"ETA {_eta((stop - step) * (time.perf_counter() - run_start) / (step - first_step))}",
                         ]
                     )
                 )
@@ -247,6 +250,12 @@ def validate(
                 accelerator.log({f"val/{k}": metrics[k] for k in ("R1", "R5", "R10", "mAP", "mINP")}, step=step)
     accelerator.wait_for_everyone()
     return val_set, metrics
+
+
+def _eta(seconds: float) -> str:
+    """``h:mm:ss`` of the remaining time at the run's average step rate so far."""
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def run_state(cfg: TrainConfig, step: int, loader: TrainLoader, world: int, accum: int) -> dict[str, Any]:

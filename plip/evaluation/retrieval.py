@@ -22,12 +22,23 @@ from plip.transforms import preprocess
 METRIC_KEYS = ("R1", "R5", "R10", "mAP", "mINP")
 
 
+def _progress(starts: range, total: int, batch_size: int, what: str):
+    """Batch start offsets with a tqdm bar counting items (items/s, ETA) when the set is large enough to wait for."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=f"encode {what}", unit=what[:-1], disable=total < 4 * batch_size, leave=False)
+    for i in starts:
+        yield i
+        bar.update(min(batch_size, total - i))
+    bar.close()
+
+
 @torch.inference_mode()
 def encode_images(model: Any, images: list, batch_size: int = 128, device: str | torch.device = "cpu") -> torch.Tensor:
     """``[N, D]`` float32 global embeddings (bicubic resize to the model's size, uint8 in, normalised inside)."""
     size = tuple(model.config.image_size)
     out = []
-    for i in range(0, len(images), batch_size):
+    for i in _progress(range(0, len(images), batch_size), len(images), batch_size, "images"):
         batch = torch.stack([preprocess(src, size) for src in images[i : i + batch_size]]).to(device)
         out.append(model.encode_image(batch).embed.float().cpu())
     return torch.cat(out)
@@ -42,7 +53,7 @@ def encode_texts(
     if tokenizer is None:
         raise ValueError("the model has no tokenizer; pass one")
     out = []
-    for i in range(0, len(texts), batch_size):
+    for i in _progress(range(0, len(texts), batch_size), len(texts), batch_size, "texts"):
         enc = tokenizer(
             texts[i : i + batch_size],
             padding="max_length",
