@@ -13,14 +13,17 @@ augmentation from a generator seeded by (seed, epoch, rank, b): resuming at batc
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tarfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
@@ -28,8 +31,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from plip import transforms
 from plip.batch import Batch
 from plip.sampling import RawSample, assign_shards, identity_batches, random_batches, seeded
-from plip.tokenizer import encode_captions
-from spac.records import RecordError, from_sample
+from plip.tokenizer import encode_with_spans
+from spac.records import SCHEMA, SLOTS, RecordError, from_sample
 
 SAMPLERS = ("identity", "random")
 
@@ -114,27 +117,72 @@ def read_split(root: str | Path, split: str) -> list[Shard]:
 def read_raw(path: str | Path) -> Iterator[RawSample]:
     """Raw samples of one tar (members grouped by key, as WebDataset does) with the ``json`` member parsed.
 
-    A plain ``tarfile`` stream: a third of the cost of the generic WebDataset expander per sample, which matters
-    next to a ~1 ms JPEG decode. A sample without an image or JSON member raises, naming the tar and the key.
+    Headers are parsed by :func:`tar_files` (a tenth of ``tarfile``'s cost per member, a third of the generic
+    WebDataset expander's; it matters next to a ~1 ms JPEG decode). A sample without an image or JSON member
+    raises, naming the tar and the key.
     """
-    with tarfile.open(path, mode="r|") as tar:
-        sample: RawSample = {}
-        for member in tar:
-            if not member.isfile():
-                continue
-            name = member.name
-            dot = name.find(".", name.rfind("/") + 1)
-            if dot < 0:
-                raise RecordError(f"{path}: member {name!r} has no extension")
-            key, ext = name[:dot], name[dot + 1 :].lower()
-            if sample and key != sample["__key__"]:
-                yield _finish(sample)
-                sample = {}
-            if not sample:
-                sample = {"__key__": key, "__url__": str(path)}
-            sample[ext] = tar.extractfile(member).read()
-        if sample:
+    sample: RawSample = {}
+    for name, data in tar_files(path):
+        dot = name.find(".", name.rfind("/") + 1)
+        if dot < 0:
+            raise RecordError(f"{path}: member {name!r} has no extension")
+        key, ext = name[:dot], name[dot + 1 :].lower()
+        if sample and key != sample["__key__"]:
             yield _finish(sample)
+            sample = {}
+        if not sample:
+            sample = {"__key__": key, "__url__": str(path)}
+        sample[ext] = data
+    if sample:
+        yield _finish(sample)
+
+
+def tar_files(path: str | Path) -> Iterator[tuple[str, bytes]]:
+    """``(name, data)`` of the regular files of an uncompressed tar, in order: what ``tarfile``'s stream mode gives.
+
+    Plain ustar/GNU headers of regular files (what ``spac`` and WebDataset writers produce) are parsed here; at any
+    other valid header (pax, long names, links, directories) the rest of the file is read by ``tarfile`` from that
+    header on. Like ``tarfile``, a zero, short or corrupt header ends the archive, and is an error only at the
+    start of the file (there ``tarfile`` is asked, for its message).
+    """
+    with open(path, "rb", buffering=1 << 20) as f:
+        while True:
+            offset = f.tell()
+            header = f.read(512)
+            kind, size = _header_kind(header)
+            if kind == "file":
+                name = header[:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                data, pad = f.read(size), -size % 512
+                if len(data) == size and len(f.read(pad)) == pad:  # tarfile also wants the block padding
+                    yield name, data
+                    continue
+            elif kind == "end" and offset:
+                return
+            f.seek(offset)  # another header type, truncated data, or a bad start: tarfile's behaviour and errors
+            with tarfile.open(fileobj=f, mode="r|") as tar:
+                for member in tar:
+                    if member.isfile():
+                        yield member.name, tar.extractfile(member).read()
+            return
+
+
+def _header_kind(header: bytes) -> tuple[str, int]:
+    """``("file", size)`` for a plain regular-file header; ``("end", 0)`` for an empty, short, zero or corrupt one
+    (where ``tarfile`` stops); ``("other", 0)`` for any other valid header."""
+    if len(header) != 512 or not any(header):
+        return "end", 0
+    try:
+        checksum = int(header[148:156].split(b"\0", 1)[0].strip() or b"0", 8)
+        size = -1 if header[124] & 0x80 else int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
+    except ValueError:
+        return "end", 0
+    unsigned = 256 + sum(header[:148]) + sum(header[156:])
+    if checksum != unsigned:  # tarfile also accepts the signed-byte sum of old writers
+        signed = unsigned - 256 * sum(b >= 128 for b in header[:148] + header[156:])
+        return ("other", 0) if checksum == signed else ("end", 0)
+    if header[156] != 0x30 or header[345] or size < 0:  # not a regular file, a ustar prefix, a base-256 size
+        return "other", 0
+    return "file", size
 
 
 def _finish(sample: RawSample) -> RawSample:
@@ -168,36 +216,145 @@ def endless_samples(paths: Sequence[str], *parts: object) -> Iterator[RawSample]
         seeded("pass", *parts, n).shuffle(order)
 
 
-def load_image(sample: RawSample, size: tuple[int, int], resample: str, flip: bool) -> torch.Tensor:
-    """Decode, resize to ``size`` (H, W) and optionally mirror one image -> uint8 ``[3, H, W]``."""
+def load_image(
+    sample: RawSample, size: tuple[int, int], resample: str, flip: bool, out: torch.Tensor | np.ndarray | None = None
+) -> torch.Tensor:
+    """Decode, resize to ``size`` (H, W) and optionally mirror one image -> uint8 ``[3, H, W]`` (into ``out``, a
+    tensor or a numpy view of one).
+
+    The pixels of ``plip.transforms`` (``load_rgb`` -> ``resize`` -> mirror -> ``to_uint8_tensor``) with one
+    copy into the batch instead of four: no RGB->RGB or same-size copies, the mirror and the HWC -> CHW move done
+    by one strided numpy copy.
+    """
     data = sample.get("jpg", sample.get("png"))
     try:
-        img = transforms.load_rgb(data)
-    except ValueError as err:
-        raise ValueError(f"{sample.get('__url__')}: sample {sample['__key__']!r}: {err}") from None
-    img = transforms.resize(img, size, resample)
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            rgb = img if img.mode == "RGB" else img.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise ValueError(
+            f"{sample.get('__url__')}: sample {sample['__key__']!r}: <bytes>: not a readable image ({err})"
+        ) from err
+    h, w = size
+    if rgb.size != (w, h) or resample not in _PIL_FILTERS:  # a same-size resize is a plain copy
+        rgb = transforms.resize(rgb, size, resample)
+    pixels = np.asarray(rgb).transpose(2, 0, 1)  # [3, H, W] view
     if flip:
-        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return transforms.to_uint8_tensor(img)
+        pixels = pixels[:, :, ::-1]
+    if out is None:
+        out = torch.empty((3, h, w), dtype=torch.uint8)
+    np.copyto(out if isinstance(out, np.ndarray) else out.numpy(), pixels)
+    return torch.from_numpy(out) if isinstance(out, np.ndarray) else out
+
+
+def caption_options(sample: RawSample, prompt_weight: float) -> tuple[int, list[tuple[str, list[tuple], float]]]:
+    """``(person_id, [(text, spans, weight), ...])`` of one raw sample: its captions, then its prompt caption.
+
+    Read straight from the parsed JSON (no :class:`~spac.records.PersonRecord` per visit, a fifth of a decode),
+    checking what the loader uses: schema, fields, person id, texts, span slots and offsets. A record that fails
+    is handed to ``spac.records.from_sample`` for its precise :class:`RecordError`. Spans come as
+    ``(start, end, slot index)``.
+    """
+    data = sample["json"]
+    try:
+        if data.get("schema") != SCHEMA or not _TOP_REQUIRED <= data.keys() <= _TOP_FIELDS:
+            raise _Invalid
+        pid = data["person_id"]
+        if type(pid) is not int or data["key"] != sample["__key__"] or not _valid_fields(data):
+            raise _Invalid
+        options = []
+        for c in data.get("captions") or ():
+            if not c.keys() <= _CAPTION_FIELDS:
+                raise _Invalid
+            options.append((c["text"], _spans(c["text"], c.get("spans")), 1.0))
+        prompt = data.get("prompt_caption")
+        if prompt is not None:
+            spans = _spans(prompt["text"], prompt.get("spans"))
+            if not prompt.keys() <= _PROMPT_FIELDS or not isinstance(prompt["template_id"], str):
+                raise _Invalid
+            if prompt_weight > 0:
+                options.append((prompt["text"], spans, prompt_weight))
+    except (_Invalid, KeyError, TypeError, AttributeError):
+        try:
+            from_sample({"__key__": sample["__key__"], "json": data})
+        except RecordError as err:
+            raise RecordError(f"{sample.get('__url__')}: {err}") from None
+        raise RecordError(f"{sample.get('__url__')}: sample {sample['__key__']!r}: malformed record") from None
+    if not options:
+        raise RecordError(f"{sample.get('__url__')}: sample {data['key']!r} has no caption")
+    return pid, options
+
+
+class _Invalid(Exception):
+    """A record the fast reader does not accept (``from_sample`` then says why)."""
+
+
+_TOP_REQUIRED = frozenset({"schema", "key", "source", "source_ref", "person_id"})
+_TOP_FIELDS = _TOP_REQUIRED | {"camera", "tracklet", "attributes", "captions", "prompt_caption", "provenance"}
+_CAPTION_FIELDS = frozenset({"text", "style", "generator", "spans"})
+_PROMPT_FIELDS = frozenset({"text", "template_id", "spans"})
+_SPAN_KEYS = {"slot", "start", "end"}
+_SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
+_PIL_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")  # plip.transforms' names; others go through resize
+
+
+def _valid_fields(data: dict) -> bool:
+    """The checks of ``PersonRecord.from_dict`` on the fields the loader does not read."""
+    if type(data["source"]) is not str or type(data["source_ref"]) is not str or type(data["key"]) is not str:
+        return False
+    if "." in data["key"] or "/" in data["key"] or type(data.get("captions") or []) is not list:
+        return False
+    if not isinstance(data.get("provenance") or {}, dict):
+        return False
+    for name in ("camera", "tracklet"):
+        if data.get(name) is not None and type(data[name]) is not int:
+            return False
+    attributes = data.get("attributes") or {}
+    if attributes.keys() != _SLOT_INDEX.keys():
+        return False
+    return all(v is None or (type(v) is str and v.strip() and "," not in v) for v in attributes.values())
+
+
+def _spans(text: Any, spans: Any) -> list[tuple[int, int, int]]:
+    if type(text) is not str or not text.strip():
+        raise _Invalid
+    out = []
+    for span in spans or ():
+        start, end = span["start"], span["end"]
+        if span.keys() != _SPAN_KEYS or type(start) is not int or type(end) is not int or not 0 <= start < end:
+            raise _Invalid
+        if end > len(text) or span["slot"] not in _SLOT_INDEX:
+            raise _Invalid
+        out.append((start, end, _SLOT_INDEX[span["slot"]]))
+    return out
 
 
 def collate(samples: Sequence[RawSample], cfg: DataConfig, tokenizer: Any, rng: Any) -> Batch:
     """Raw samples -> :class:`Batch`: one caption per image drawn with ``rng``, images flipped with ``rng``."""
-    texts, spans, pids, images = [], [], [], []
-    for sample in samples:
-        record = from_sample({"__key__": sample["__key__"], "json": sample["json"]})
-        options = [(c.text, c.spans, 1.0) for c in record.captions]
-        if record.prompt_caption is not None and cfg.prompt_weight > 0:
-            options.append((record.prompt_caption.text, record.prompt_caption.spans, cfg.prompt_weight))
-        if not options:
-            raise RecordError(f"{sample.get('__url__')}: sample {record.key!r} has no caption")
-        text, text_spans, _ = rng.choices(options, weights=[w for *_, w in options])[0]
+    h, w = cfg.image_size
+    images = _batch_tensor((len(samples), 3, h, w))
+    pixels = images.numpy()  # one view for the batch (a tensor's .numpy() per image costs a tenth of a decode)
+    texts, pids, rows, spans = [], [], [], []
+    for i, sample in enumerate(samples):
+        pid, options = caption_options(sample, cfg.prompt_weight)
+        text, text_spans, _ = rng.choices(options, weights=[o[2] for o in options])[0]
         texts.append(text)
-        spans.append(text_spans)
-        pids.append(record.person_id)
-        images.append(load_image(sample, cfg.image_size, cfg.resample, rng.random() < cfg.flip))
-    tokens = encode_captions(tokenizer, texts, spans, max_length=cfg.max_length)
-    return Batch(images=torch.stack(images), person_ids=torch.tensor(pids, dtype=torch.long), **tokens)
+        pids.append(pid)
+        rows += [i] * len(text_spans)
+        spans += text_spans
+        load_image(sample, cfg.image_size, cfg.resample, rng.random() < cfg.flip, out=pixels[i])
+    flat = np.fromiter(chain.from_iterable(spans), dtype=np.int64, count=3 * len(spans)).reshape(-1, 3)
+    tokens = encode_with_spans(tokenizer, texts, (rows, flat[:, 0], flat[:, 1], flat[:, 2]), max_length=cfg.max_length)
+    return Batch(images=images, person_ids=torch.tensor(pids, dtype=torch.long), **tokens)
+
+
+def _batch_tensor(shape: tuple[int, ...]) -> torch.Tensor:
+    """uint8 ``shape``; in a DataLoader worker allocated in shared memory, as ``default_collate`` does, so sending
+    the batch to the training process does not copy it once more."""
+    if get_worker_info() is None:
+        return torch.empty(shape, dtype=torch.uint8)
+    storage = torch.empty(0, dtype=torch.uint8)._typed_storage()._new_shared(math.prod(shape))
+    return torch.empty(0, dtype=torch.uint8).new(storage).view(shape)
 
 
 class EpochStream(IterableDataset):
