@@ -17,13 +17,14 @@ class PrefixBranch(nn.Module):
     """``forward(fmap [B, c, h, w]) -> [B, tokens, d]``; ``convs`` stride-2 convs, hidden width ``hidden``."""
 
     def __init__(self, channels: int, d: int, *, tokens: int, convs: int, hidden: int, dropout: float,
-                 slope: float) -> None:
+                 slope: float, pool: tuple[int, int] = (1, 1)) -> None:
         super().__init__()
         self.tokens = tokens
         self.convs = nn.Sequential(*[nn.Conv2d(channels, channels, 3, stride=2, padding=1) for _ in range(convs)])
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        # (1, 1) is the paper's global AvgPool; a coarse grid keeps where a feature is (see model.attribute_pool).
+        self.pool = nn.AdaptiveAvgPool2d(tuple(pool))
         self.mlp = nn.Sequential(
-            nn.Linear(channels, hidden),
+            nn.Linear(channels * pool[0] * pool[1], hidden),
             nn.Dropout(dropout),
             nn.Linear(hidden, tokens * d),
             nn.Dropout(dropout),
@@ -31,14 +32,14 @@ class PrefixBranch(nn.Module):
         )
 
     def forward(self, fmap: torch.Tensor) -> torch.Tensor:
-        x = self.pool(self.convs(fmap)).flatten(1)  # [B, c]
+        x = self.pool(self.convs(fmap)).flatten(1)  # [B, c * grid cells]
         return rearrange(self.mlp(x), "b (t d) -> b t d", t=self.tokens)
 
 
-def attribute_branch(channels: int, d: int, *, tokens: int = 3, dropout: float = 0.25,
-                     slope: float = 1 / 5.5) -> PrefixBranch:
-    """One Conv k3 s2, Linear(c, d), Linear(d, tokens * d): the CNN-MLP attribute branch."""
-    return PrefixBranch(channels, d, tokens=tokens, convs=1, hidden=d, dropout=dropout, slope=slope)
+def attribute_branch(channels: int, d: int, *, tokens: int = 3, dropout: float = 0.25, slope: float = 1 / 5.5,
+                     pool: tuple[int, int] = (1, 1)) -> PrefixBranch:
+    """One Conv k3 s2, AvgPool to ``pool``, Linear(c * cells, d), Linear(d, tokens * d): the CNN-MLP branch."""
+    return PrefixBranch(channels, d, tokens=tokens, convs=1, hidden=d, dropout=dropout, slope=slope, pool=pool)
 
 
 def sentence_branch(channels: int, d: int, *, tokens: int = 5, dropout: float = 0.25,

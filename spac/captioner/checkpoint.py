@@ -59,7 +59,7 @@ def file_revision(path: Path) -> str:
 def model_config_from_dict(data: dict) -> CaptionerModelConfig:
     data = dict(data)
     data["decoder"] = DecoderConfig(**data.get("decoder", {}))
-    for key in ("layers", "styles", "image_size", "mean", "std"):
+    for key in ("layers", "styles", "image_size", "mean", "std", "attribute_pool"):
         if data.get(key) is not None:
             data[key] = tuple(data[key])
     return CaptionerModelConfig(**data)

@@ -43,6 +43,10 @@ class CaptionerModelConfig:
     """Which FPN level P2..P5 feeds the branches (METHOD.md §7.8 leaves it open). P4 (stride 16; 24x8 for a
     384x128 crop) keeps enough resolution for shoes and carried items after the branches' own stride-2 convs
     (attribute branch 12x4, sentence branch 6x2) while already carrying the top-down semantics of P5."""
+    attribute_pool: tuple[int, int] = (1, 1)
+    """Output grid (rows, columns) of each attribute branch's AvgPool. (1, 1) is the paper's global pool. A coarse
+    grid such as (4, 2) lets the Linear after it see *where* a feature is (hair at the top, shoes at the bottom),
+    which a small encoder trained from scratch does not learn in minutes (the CPU demo recipe uses it)."""
     attribute_tokens: int = 3
     sentence_tokens: int = 5
     styles: tuple[str, ...] = ("cuhk-pedes", "icfg-pedes")
@@ -59,6 +63,8 @@ class CaptionerModelConfig:
             raise ValueError(f"model.depth must be one of {RESNET_DEPTHS} (or give model.layers), got {self.depth}")
         if self.fpn_level not in (2, 3, 4, 5):
             raise ValueError(f"model.fpn_level must be 2, 3, 4 or 5, got {self.fpn_level}")
+        if len(self.attribute_pool) != 2 or min(self.attribute_pool) < 1:
+            raise ValueError(f"model.attribute_pool must be two ints >= 1, got {self.attribute_pool}")
         if not self.styles or len(set(self.styles)) != len(self.styles):
             raise ValueError(f"model.styles must be distinct names, got {self.styles}")
 
@@ -111,10 +117,17 @@ class TrainCaptionerConfig:
     max_caption_tokens: int = 64
     attribute_weight: float = 0.15
     lr: float = 1e-4
+    lr_schedule: str = "constant"
+    """``constant`` (the paper: AdamW at a fixed lr) or ``cosine`` (decay to 0 over the run). A run's progress is
+    the larger of step / total steps and elapsed / ``max_minutes``, so a time-limited run ends its decay when its
+    time is up instead of being cut off at a high lr."""
+    warmup_steps: int = 0
+    """Linear lr warmup from ~0 over this many steps (either schedule)."""
     weight_decay: float = 0.01
     epochs: int = 30
     max_steps: int | None = None
     max_minutes: float | None = None
+    """Training time budget; counted over all runs of one output folder (a resume continues the clock)."""
     batch_size: int = 64
     """Global batch (split across processes)."""
     hflip: float = 0.5
@@ -140,3 +153,7 @@ class TrainCaptionerConfig:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not self.corpora:
             raise ValueError("corpora: give at least one training corpus")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")

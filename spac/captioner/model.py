@@ -68,7 +68,7 @@ class SpacCaptioner(nn.Module):
         c = self.encoder.out_channels
         kw = {"dropout": cfg.dropout, "slope": cfg.leaky_slope}
         self.attribute_branches = nn.ModuleList(
-            [attribute_branch(c, d, tokens=cfg.attribute_tokens, **kw) for _ in SLOTS])
+            [attribute_branch(c, d, tokens=cfg.attribute_tokens, pool=cfg.attribute_pool, **kw) for _ in SLOTS])
         self.sentence_branch = sentence_branch(c, d, tokens=cfg.sentence_tokens, **kw)
         self.style_encoders = nn.ModuleList([StyleEncoder(d) for _ in cfg.styles])
         self.register_buffer("mean", torch.tensor(cfg.mean).view(1, 3, 1, 1), persistent=False)

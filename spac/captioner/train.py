@@ -1,11 +1,11 @@
 """``train_captioner(cfg, out)``: the SPAC captioner's training loop with Accelerate (METHOD.md §1.4 recipe).
 
 One readable loop: build examples from the corpora (identity-disjoint validation split), a tokenizer, the
-model; AdamW at a fixed lr; log losses and images/s; every ``val_every`` steps the validation loss and a few
-sample captions; every ``checkpoint_every`` steps the full state (``out/state``, for resume) and an exported
-model (``out/checkpoint``, what ``spac caption --model`` loads). Multi-GPU and bf16 come from
-``accelerate launch`` and ``precision``. After training, the optional held-out evaluation writes
-``out/eval.json`` beside the checkpoint.
+model; AdamW at a fixed lr (or warmup + cosine decay, ``lr_schedule``); log losses and images/s; every
+``val_every`` steps the validation loss and a few sample captions; every ``checkpoint_every`` steps the full
+state (``out/state``, for resume) and an exported model (``out/checkpoint``, what ``spac caption --model``
+loads). Multi-GPU and bf16 come from ``accelerate launch`` and ``precision``. After training, the optional
+held-out evaluation writes ``out/eval.json`` beside the checkpoint.
 """
 
 from __future__ import annotations
@@ -66,6 +66,19 @@ class _Log:
         print(f"[train-captioner] {event} {text}", flush=True)
         with open(self.path, "a") as fh:
             fh.write(json.dumps({"event": event, **values}) + "\n")
+
+
+def lr_factor(cfg: TrainCaptionerConfig, step: int, total_steps: int, elapsed_s: float) -> float:
+    """The multiplier of ``cfg.lr`` for the optimizer step after ``step`` steps and ``elapsed_s`` seconds of
+    training: linear warmup over ``warmup_steps``, then 1 (``constant``) or a cosine from 1 to 0 over the run's
+    progress, the larger of ``step / total_steps`` and ``elapsed_s / (60 * max_minutes)``."""
+    warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+    if cfg.lr_schedule == "constant":
+        return warm
+    progress = step / max(1, total_steps)
+    if cfg.max_minutes is not None:
+        progress = max(progress, elapsed_s / (60 * cfg.max_minutes))
+    return warm * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
 def _forward(model, batch, weight):
@@ -134,17 +147,22 @@ def train_captioner(cfg: TrainCaptionerConfig, out: str | Path, *, resume: bool 
     log("start", train_examples=len(train_ex), val_examples=len(val_ex), steps=total_steps,
         processes=accelerator.num_processes, params_m=sum(p.numel() for p in model.parameters()) / 1e6)
 
-    step = 0
+    step, elapsed_before = 0, 0.0
     state_dir = out / "state"
     if resume and (state_dir / "trainer.json").is_file():
         accelerator.load_state(str(state_dir))
-        step = json.loads((state_dir / "trainer.json").read_text())["step"]
+        saved = json.loads((state_dir / "trainer.json").read_text())
+        step, elapsed_before = saved["step"], float(saved.get("elapsed_s", 0.0))
         log("resume", step=step)
+
+    def elapsed() -> float:
+        """Training seconds over all runs of this ``out`` (a resumed run continues the clock and the schedule)."""
+        return elapsed_before + time.perf_counter() - start
 
     def save(final: bool = False) -> None:
         accelerator.save_state(str(state_dir))
         if accelerator.is_main_process:
-            (state_dir / "trainer.json").write_text(json.dumps({"step": step}))
+            (state_dir / "trainer.json").write_text(json.dumps({"step": step, "elapsed_s": round(elapsed(), 3)}))
             save_captioner(accelerator.unwrap_model(model), tokenizer, out / "checkpoint",
                            extra={"step": step, "final": final})
         accelerator.wait_for_everyone()
@@ -170,6 +188,7 @@ def train_captioner(cfg: TrainCaptionerConfig, out: str | Path, *, resume: bool 
         samples()
 
     start, seen = time.perf_counter(), 0
+    clock = elapsed_before  # training seconds so far, the same on every rank (drives the lr schedule)
     model.train()
     epoch = step // max(1, steps_per_epoch)
     stop = step >= total_steps
@@ -181,6 +200,9 @@ def train_captioner(cfg: TrainCaptionerConfig, out: str | Path, *, resume: bool 
         for batch in epoch_loader:
             if batch["size"] == 0:
                 continue
+            lr = cfg.lr * lr_factor(cfg, step, total_steps, clock)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             with accelerator.autocast():
                 losses = _forward(model, batch, cfg.attribute_weight)
             accelerator.backward(losses.total)
@@ -189,17 +211,19 @@ def train_captioner(cfg: TrainCaptionerConfig, out: str | Path, *, resume: bool 
             step += 1
             seen += batch["size"] * accelerator.num_processes
             if step % cfg.log_every == 0 or step == 1:
-                elapsed = time.perf_counter() - start
                 log("step", step=step, epoch=epoch, loss=losses.total.item(), caption=losses.caption.item(),
-                    attribute=losses.attribute.item(), images_per_s=seen / max(elapsed, 1e-9))
+                    attribute=losses.attribute.item(), lr=lr,
+                    images_per_s=seen / max(time.perf_counter() - start, 1e-9))
             if step % cfg.val_every == 0:
                 validate()
             if step % cfg.checkpoint_every == 0:
                 save()
-            out_of_time = cfg.max_minutes is not None and time.perf_counter() - start > 60 * cfg.max_minutes
-            flag = [step >= total_steps or out_of_time]
+            clock = elapsed()
+            out_of_time = cfg.max_minutes is not None and clock > 60 * cfg.max_minutes
+            flag = [step >= total_steps or out_of_time, clock]
             if accelerator.num_processes > 1:
-                broadcast_object_list(flag)  # every rank stops at the same step
+                broadcast_object_list(flag)  # every rank stops at the same step and sets the same lr
+            clock = flag[1]
             if flag[0]:
                 stop = True
                 break

@@ -33,6 +33,26 @@ def test_branch_layers_and_shapes_follow_the_table():
     assert [m.negative_slope for m in attr.modules() if isinstance(m, nn.LeakyReLU)] == [pytest.approx(1 / 5.5)]
 
 
+def test_attribute_pool_grid_keeps_position():
+    """A (4, 2) pool grid feeds c * 8 features to the first Linear, and (unlike the global pool) the prefix
+    changes when the same feature moves from the top to the bottom of the map."""
+    grid, flat = attribute_branch(16, 32, pool=(4, 2)).eval(), attribute_branch(16, 32).eval()
+    assert _linears(grid)[0] == (16 * 8, 32)
+    with torch.no_grad():
+        for branch in (grid, flat):
+            branch.convs[0].weight.zero_()
+            branch.convs[0].weight[:, :, 1, 1] = torch.eye(16)  # identity conv: pooling alone decides
+            branch.convs[0].bias.zero_()
+        top, bottom = torch.zeros(1, 16, 8, 4), torch.zeros(1, 16, 8, 4)
+        top[0, 3, 0, 0], bottom[0, 3, 6, 0] = 1.0, 1.0
+        assert torch.equal(flat(top), flat(bottom))
+        assert not torch.allclose(grid(top), grid(bottom))
+    with pytest.raises(ValueError, match="attribute_pool"):
+        from spac.captioner.config import CaptionerModelConfig
+
+        CaptionerModelConfig(layers=(1, 1, 1, 1), attribute_pool=(0, 2))
+
+
 @pytest.fixture(scope="module")
 def tiny():
     model, tok = tiny_captioner()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from spac.cli import app
@@ -22,7 +23,8 @@ def test_train_resume_checkpoint_and_eval(tmp_path):
     assert res.exit_code == 0, res.output
     events = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert {"start", "step", "val", "sample", "eval"} <= {e["event"] for e in events}
-    assert json.loads((out / "state" / "trainer.json").read_text()) == {"step": 2}
+    saved = json.loads((out / "state" / "trainer.json").read_text())
+    assert saved["step"] == 2 and saved["elapsed_s"] > 0
     ev = json.loads((out / "eval.json").read_text())
     slots = {"gender", "head", "upper", "lower", "shoes", "belongings"}
     assert set(ev["slot_accuracy"]) == slots and set(ev["majority_baseline"]) == slots
@@ -33,7 +35,8 @@ def test_train_resume_checkpoint_and_eval(tmp_path):
     assert res.exit_code == 0, res.output
     events = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert {"event": "resume", "step": 2} in events
-    assert json.loads((out / "state" / "trainer.json").read_text()) == {"step": 4}
+    resumed = json.loads((out / "state" / "trainer.json").read_text())
+    assert resumed["step"] == 4 and resumed["elapsed_s"] > saved["elapsed_s"]  # the clock continues
     loaded = load_captioner(out / "checkpoint")
     assert loaded.extra == {"step": 4, "final": True} and len(loaded.revision) == 12
     assert loaded.model.styles == ("default", "terse")
@@ -51,3 +54,23 @@ def test_cli_module_stays_torch_free():
     code = "import spac.cli.captioner, sys; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
         == "False"
+
+
+def test_lr_schedule_warmup_cosine_and_time_budget():
+    import dataclasses
+    import math
+
+    from spac.captioner.config import TrainCaptionerConfig
+    from spac.captioner.train import lr_factor
+
+    const = TrainCaptionerConfig()
+    assert lr_factor(const, 0, 100, 1e9) == 1.0  # the paper's fixed lr ignores progress
+    cos = dataclasses.replace(const, lr_schedule="cosine", warmup_steps=10)
+    assert lr_factor(cos, 0, 100, 0.0) == 0.1 * 0.5 * (1 + math.cos(0.0))  # warmup step 1 of 10
+    assert math.isclose(lr_factor(cos, 50, 100, 0.0), 0.5)  # half-way down the cosine
+    assert lr_factor(cos, 100, 100, 0.0) == 0.0
+    timed = dataclasses.replace(cos, max_minutes=2.0)
+    assert math.isclose(lr_factor(timed, 20, 100, 60.0), 0.5)  # half the time is spent: time wins over steps
+    assert math.isclose(lr_factor(timed, 50, 100, 6.0), 0.5)  # half the steps are done: steps win
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainCaptionerConfig(lr_schedule="linear")
