@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spac.cards import ensure_card
 from spac.config import to_dict
 from spac.generate_plan import IdentitySummary, choose_val, plan_shards, plan_units
 from spac.generate_work import (
@@ -35,7 +36,7 @@ from spac.generate_work import (
 from spac.shards.layout import INDEX, META, RUN_LEDGER, WORK, ShardError
 from spac.shards.ledger import UNMATCHED, LedgerRow, drop_counts, write_ledger
 from spac.shards.reader import read_index
-from spac.shards.writer import config_digest, is_done, read_stats, write_index, write_loader_readme
+from spac.shards.writer import config_digest, is_done, read_stats, write_index
 from spac.steps.attribute_quality import AttributeQuality, AttributeQualityConfig
 from spac.steps.base import Step
 from spac.steps.gender_vote import GenderVote, GenderVoteConfig
@@ -138,6 +139,7 @@ def generate(cfg: GenerateConfig, out: Path, *, workers: int = 1, progress: bool
         index = read_index(out)
         if index.get("config_sha256") != digest:
             raise ShardError(f"{out} already holds a finished build made with another config; use a new --out")
+        ensure_card(out)  # a run stopped between index.json and the card
         return _summary(out, index, time.perf_counter() - start, skipped=True)
     _claim(out, digest)
 
@@ -196,10 +198,10 @@ def generate(cfg: GenerateConfig, out: Path, *, workers: int = 1, progress: bool
 
     write_ledger(out / META / RUN_LEDGER, run_rows)
     counts = Counter(p.split for p in plans)
-    write_loader_readme(out, list(counts))
     index = write_index(out, counts, config=config_dict,
                         extra={"run_ledger": {"file": f"{META}/{RUN_LEDGER}", "rows": drop_counts(run_rows)}})
     shutil.rmtree(out / WORK, ignore_errors=True)
+    ensure_card(out)  # README.md (HF card whose configs point at the tars) + stats.png
     result = _summary(out, index, time.perf_counter() - start)
     result.units_skipped, result.shards_skipped = summary.units_skipped, summary.shards_skipped
     return result

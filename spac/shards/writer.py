@@ -154,20 +154,3 @@ def write_index(out: Path, shard_counts: Mapping[str, int], *, config: Mapping[s
     write_bytes_atomically(out / INDEX, dumps(index))  # last: the folder's done marker
     return index
 
-
-def write_loader_readme(out: Path, splits: Sequence[str]) -> None:
-    """A minimal ``README.md`` whose YAML ``configs`` point HF ``datasets`` at the tars.
-
-    Without it ``datasets.load_dataset(out)`` infers the builder from the most common file extension and loads
-    the parquet ledgers in ``meta/`` instead of the shards (INFRA.md §4.1). An existing README (e.g. a dataset
-    card from ``spac card``) is left alone.
-    """
-    path = Path(out) / "README.md"
-    if path.exists():
-        return
-    hf_split = {"train": "train", "val": "validation"}
-    files = "".join(f'  - split: {hf_split[s]}\n    path: "{s}-*.tar"\n' for s in SPLITS if s in splits)
-    text = (f"---\nconfigs:\n- config_name: default\n  data_files:\n{files}---\n\n"
-            "# spac shards\n\nWebDataset shards written by `spac generate` (schema `spac/1`): `<key>.jpg`, "
-            "`<key>.json`, `<key>.txt` per sample; ledgers and stats in `meta/`, shard list in `index.json`.\n")
-    write_bytes_atomically(path, text.encode())
