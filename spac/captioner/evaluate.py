@@ -3,7 +3,10 @@ the generated captions mention the image's attributes (``eval.json``).
 
 - ``slot_accuracy[slot]``: fraction of images whose generated attribute equals the ground truth exactly
   (unknown = unknown counts as correct).
-- ``majority_baseline[slot]``: the same for always answering the most frequent training target.
+- ``majority_baseline[slot]``: the same for always answering the most frequent training target;
+  ``chance[slot]``: the expected accuracy of guessing uniformly among the slot's training values.
+- ``slot_word_f1[slot]``: mean word-level F1 between generated and true attribute phrases (``"black bag"`` for
+  ``"red bag"`` scores 0.5): where exact accuracy is low, it tells a wrong colour from a wrong item.
 - ``caption_attribute_agreement``: over every generated caption (all styles) and every slot that
   ``spac.text.extract`` finds in it, the fraction equal to the image's ground truth;
   ``caption_attribute_recall``: the fraction of the image's known slots that a caption states correctly.
@@ -11,6 +14,7 @@ the generated captions mention the image's attributes (``eval.json``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 import torch
@@ -37,13 +41,26 @@ def _records(cfg: TrainCaptionerConfig):
             yield source, record
 
 
-def evaluate_captioner(model, tokenizer, cfg: TrainCaptionerConfig, majority: Mapping[str, str],
+def word_f1(pred: str, truth: str) -> float:
+    """Word-level F1 of two attribute phrases (bags of words, as SQuAD scores answers)."""
+    p, t = Counter(pred.split()), Counter(truth.split())
+    common = sum((p & t).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / sum(p.values()), common / sum(t.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def evaluate_captioner(model, tokenizer, cfg: TrainCaptionerConfig, train_counts: Mapping[str, Counter],
                        batch_size: int = 32) -> dict:
+    """Evaluate on ``cfg.evaluation``'s held-out images; ``train_counts[slot]`` counts the training targets."""
     from plip.transforms import preprocess
     from spac.text.extract import extract_attributes
 
+    majority = {slot: train_counts[slot].most_common(1)[0][0] for slot in SLOTS}
     correct = dict.fromkeys(SLOTS, 0)
     base = dict.fromkeys(SLOTS, 0)
+    f1 = dict.fromkeys(SLOTS, 0.0)
     agree = stated = recalled = known = 0
     per_style: dict[str, list[int]] = {}
     n = 0
@@ -58,6 +75,7 @@ def evaluate_captioner(model, tokenizer, cfg: TrainCaptionerConfig, majority: Ma
             got = pred.attributes.as_dict()
             for k, slot in enumerate(SLOTS):
                 correct[slot] += (got[slot] or UNKNOWN) == truth[k]
+                f1[slot] += word_f1(got[slot] or UNKNOWN, truth[k])
                 base[slot] += majority[slot] == truth[k]
             for style, text in pred.captions.items():
                 mentioned = extract_attributes(text).known()
@@ -89,6 +107,8 @@ def evaluate_captioner(model, tokenizer, cfg: TrainCaptionerConfig, majority: Ma
         "slot_accuracy": {s: correct[s] / n for s in SLOTS},
         "majority_baseline": {s: base[s] / n for s in SLOTS},
         "majority_value": dict(majority),
+        "chance": {s: 1 / len(train_counts[s]) for s in SLOTS},
+        "slot_word_f1": {s: f1[s] / n for s in SLOTS},
         "caption_attribute_agreement": agree / stated if stated else 0.0,
         "caption_attribute_recall": recalled / known if known else 0.0,
         "caption_attribute_agreement_per_style": {s: (h / t if t else 0.0) for s, (h, t) in per_style.items()},

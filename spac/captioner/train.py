@@ -236,8 +236,7 @@ def train_captioner(cfg: TrainCaptionerConfig, out: str | Path, *, resume: bool 
         from spac.captioner.evaluate import evaluate_captioner
 
         counts = {slot: Counter(e.targets[k] for e in train_ex) for k, slot in enumerate(SLOTS)}
-        majority = {slot: c.most_common(1)[0][0] for slot, c in counts.items()}
-        evaluation = evaluate_captioner(accelerator.unwrap_model(model), tokenizer, cfg, majority)
+        evaluation = evaluate_captioner(accelerator.unwrap_model(model), tokenizer, cfg, counts)
         (out / "eval.json").write_text(json.dumps(evaluation, indent=2, sort_keys=True))
         log("eval", **{f"acc_{s}": v for s, v in evaluation["slot_accuracy"].items()},
             caption_attribute_agreement=evaluation["caption_attribute_agreement"])

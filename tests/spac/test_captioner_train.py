@@ -29,6 +29,8 @@ def test_train_resume_checkpoint_and_eval(tmp_path):
     slots = {"gender", "head", "upper", "lower", "shoes", "belongings"}
     assert set(ev["slot_accuracy"]) == slots and set(ev["majority_baseline"]) == slots
     assert 0.0 <= ev["caption_attribute_agreement"] <= 1.0
+    assert set(ev["chance"]) == slots and all(0 < v <= 1 for v in ev["chance"].values())
+    assert all(ev["slot_word_f1"][s] >= ev["slot_accuracy"][s] for s in slots)  # exact match scores F1 = 1
     # resume: two more steps continue from step 2, not from scratch
     res = runner.invoke(app, ["train-captioner", RECIPE, "--out", str(out), "--set", "max_steps=4",
                               "--set", "evaluation=None"])
@@ -74,3 +76,13 @@ def test_lr_schedule_warmup_cosine_and_time_budget():
     assert math.isclose(lr_factor(timed, 50, 100, 6.0), 0.5)  # half the steps are done: steps win
     with pytest.raises(ValueError, match="lr_schedule"):
         TrainCaptionerConfig(lr_schedule="linear")
+
+
+def test_word_f1_by_hand():
+    from spac.captioner.evaluate import word_f1
+
+    assert word_f1("black bag", "red bag") == 0.5
+    assert word_f1("short brown hair", "short black hair") == 2 / 3
+    assert word_f1("unknown", "unknown") == 1.0 and word_f1("unknown", "black backpack") == 0.0
+    # "black backpack" vs "black": precision 1/2, recall 1 -> F1 2/3
+    assert abs(word_f1("black backpack", "black") - 2 / 3) < 1e-12
