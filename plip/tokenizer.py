@@ -131,14 +131,17 @@ def _tokenize(
         arrays = [enc["input_ids"], enc["attention_mask"]]
         arrays += [enc["offset_mapping"], enc["special_tokens_mask"]] if need_offsets else [None, None]
         return tuple(None if a is None else np.asarray(a, dtype=np.int64) for a in arrays)
-    tokenizer.set_truncation_and_padding(
+    settings = dict(
         padding_strategy=PaddingStrategy.MAX_LENGTH,
         truncation_strategy=TruncationStrategy.LONGEST_FIRST,
         max_length=max_length,
         stride=0,
         pad_to_multiple_of=None,
-        padding_side=None,
     )
+    try:
+        tokenizer.set_truncation_and_padding(**settings, padding_side=None)
+    except TypeError:  # transformers < 4.45 has no padding_side argument
+        tokenizer.set_truncation_and_padding(**settings)
     split = bool(getattr(tokenizer, "split_special_tokens", False))
     if backend.encode_special_tokens != split:
         backend.encode_special_tokens = split

@@ -154,3 +154,17 @@ def test_errors(tokenizer):
         encode_with_spans(tokenizer, ["a"], ([1], [0], [1], [0]))
     with pytest.raises(ValueError):
         slot_index("hat")
+
+
+def test_transformers_without_padding_side_argument(tokenizer, monkeypatch):
+    """Older transformers (< 4.45) have set_truncation_and_padding without ``padding_side``: same output."""
+    texts = ["a man in red jacket", "woman , long hair carries backpack"]
+    spans = [[Span(slot="gender", start=2, end=5)], [Span(slot="head", start=16, end=25)]]
+    want = reference(tokenizer, texts, spans, max_length=16)
+    original = type(tokenizer).set_truncation_and_padding
+
+    def old_signature(self, padding_strategy, truncation_strategy, max_length, stride, pad_to_multiple_of):
+        return original(self, padding_strategy, truncation_strategy, max_length, stride, pad_to_multiple_of, None)
+
+    monkeypatch.setattr(type(tokenizer), "set_truncation_and_padding", old_signature)
+    _assert_same(encode_captions(tokenizer, texts, spans, max_length=16), want)
