@@ -9,30 +9,33 @@ yields exactly ``steps_per_epoch`` batches (from the ``index.json`` sample count
 ranks stay in step by construction. Batch ``b`` of an epoch always comes from worker ``b % num_workers`` and its
 augmentation from a generator seeded by (seed, epoch, rank, b): resuming at batch ``b`` replays the raw stream
 (tar parsing only) and gives exactly the batches an uninterrupted run would have seen.
+
+Reading tars lives in ``plip.shard_reader``, decoding one sample in ``plip.sample_decode``; both are re-exported
+here.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import math
-import tarfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from plip import transforms
 from plip.batch import Batch
+from plip.sample_decode import caption_options, load_image
 from plip.sampling import RawSample, assign_shards, identity_batches, random_batches, seeded
+from plip.shard_reader import Shard, endless_samples, read_raw, read_split, tar_files
 from plip.tokenizer import encode_with_spans
-from spac.records import SCHEMA, SLOTS, RecordError, from_sample
+
+__all__ = [  # the reading and decoding helpers live in their own modules; plip.data is the loader's one door
+    "SAMPLERS", "Batch", "DataConfig", "EpochStream", "Shard", "TrainLoader", "caption_options", "collate",
+    "endless_samples", "load_image", "read_raw", "read_split", "tar_files",
+]
 
 SAMPLERS = ("identity", "random")
 
@@ -85,248 +88,6 @@ class DataConfig:
             raise ValueError("data.batch_size and data.images_per_identity must be >= 1, data.num_workers >= 0")
         if not 0.0 <= self.flip <= 1.0 or self.prompt_weight < 0:
             raise ValueError("data.flip must lie in [0, 1] and data.prompt_weight be >= 0")
-
-
-@dataclass(frozen=True)
-class Shard:
-    path: Path
-    samples: int
-
-
-def read_split(root: str | Path, split: str) -> list[Shard]:
-    """The shards of ``split`` with their sample counts, from ``index.json`` (the folder's done marker).
-
-    Raises:
-        FileNotFoundError / ValueError: naming the folder, when it is not a finished build or has no such split.
-    """
-    root = Path(root)
-    index_path = root / "index.json"
-    if not index_path.is_file():
-        raise FileNotFoundError(f"{index_path} not found: {root} is not a finished shard folder (run spac generate)")
-    index = json.loads(index_path.read_text())
-    entry = index.get("splits", {}).get(split)
-    if not entry or not entry.get("shards"):
-        raise ValueError(f"{index_path}: no shards for split {split!r} (splits: {sorted(index.get('splits', {}))})")
-    shards = [Shard(root / s["tar"], int(s["samples"])) for s in entry["shards"]]
-    for shard in shards:
-        if not shard.path.is_file():
-            raise FileNotFoundError(f"{shard.path}: listed in {index_path} but missing")
-    return shards
-
-
-def read_raw(path: str | Path) -> Iterator[RawSample]:
-    """Raw samples of one tar (members grouped by key, as WebDataset does) with the ``json`` member parsed.
-
-    Headers are parsed by :func:`tar_files` (a tenth of ``tarfile``'s cost per member, a third of the generic
-    WebDataset expander's; it matters next to a ~1 ms JPEG decode). A sample without an image or JSON member
-    raises, naming the tar and the key.
-    """
-    sample: RawSample = {}
-    for name, data in tar_files(path):
-        dot = name.find(".", name.rfind("/") + 1)
-        if dot < 0:
-            raise RecordError(f"{path}: member {name!r} has no extension")
-        key, ext = name[:dot], name[dot + 1 :].lower()
-        if sample and key != sample["__key__"]:
-            yield _finish(sample)
-            sample = {}
-        if not sample:
-            sample = {"__key__": key, "__url__": str(path)}
-        sample[ext] = data
-    if sample:
-        yield _finish(sample)
-
-
-def tar_files(path: str | Path) -> Iterator[tuple[str, bytes]]:
-    """``(name, data)`` of the regular files of an uncompressed tar, in order: what ``tarfile``'s stream mode gives.
-
-    Plain ustar/GNU headers of regular files (what ``spac`` and WebDataset writers produce) are parsed here; at any
-    other valid header (pax, long names, links, directories) the rest of the file is read by ``tarfile`` from that
-    header on. Like ``tarfile``, a zero, short or corrupt header ends the archive, and is an error only at the
-    start of the file (there ``tarfile`` is asked, for its message).
-    """
-    with open(path, "rb", buffering=1 << 20) as f:
-        while True:
-            offset = f.tell()
-            header = f.read(512)
-            kind, size = _header_kind(header)
-            if kind == "file":
-                name = header[:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-                data, pad = f.read(size), -size % 512
-                if len(data) == size and len(f.read(pad)) == pad:  # tarfile also wants the block padding
-                    yield name, data
-                    continue
-            elif kind == "end" and offset:
-                return
-            f.seek(offset)  # another header type, truncated data, or a bad start: tarfile's behaviour and errors
-            with tarfile.open(fileobj=f, mode="r|") as tar:
-                for member in tar:
-                    if member.isfile():
-                        yield member.name, tar.extractfile(member).read()
-            return
-
-
-def _header_kind(header: bytes) -> tuple[str, int]:
-    """``("file", size)`` for a plain regular-file header; ``("end", 0)`` for an empty, short, zero or corrupt one
-    (where ``tarfile`` stops); ``("other", 0)`` for any other valid header."""
-    if len(header) != 512 or not any(header):
-        return "end", 0
-    try:
-        checksum = int(header[148:156].split(b"\0", 1)[0].strip() or b"0", 8)
-        size = -1 if header[124] & 0x80 else int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
-    except ValueError:
-        return "end", 0
-    unsigned = 256 + sum(header[:148]) + sum(header[156:])
-    if checksum != unsigned:  # tarfile also accepts the signed-byte sum of old writers
-        signed = unsigned - 256 * sum(b >= 128 for b in header[:148] + header[156:])
-        return ("other", 0) if checksum == signed else ("end", 0)
-    if header[156] != 0x30 or header[345] or size < 0:  # not a regular file, a ustar prefix, a base-256 size
-        return "other", 0
-    return "file", size
-
-
-def _finish(sample: RawSample) -> RawSample:
-    if "json" not in sample or not ("jpg" in sample or "png" in sample):
-        members = sorted(k for k in sample if not k.startswith("__"))
-        raise RecordError(f"{sample['__url__']}: sample {sample['__key__']!r} lacks .jpg/.png or .json ({members})")
-    try:
-        sample["json"] = json.loads(sample["json"])
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RecordError(f"{sample['__url__']}: sample {sample['__key__']!r}: bad JSON ({err})") from None
-    return sample
-
-
-def endless_samples(paths: Sequence[str], *parts: object) -> Iterator[RawSample]:
-    """``paths`` read in order, then again reshuffled (seeded by ``parts`` and the pass), forever.
-
-    Raises:
-        RuntimeError: when a full pass yields nothing (an empty or mis-keyed stream would otherwise spin).
-    """
-    order, n = list(paths), 0
-    while True:
-        count = 0
-        for path in order:
-            for sample in read_raw(path):
-                count += 1
-                yield sample
-        if count == 0:
-            raise RuntimeError(f"shards {list(paths)} yielded no samples (members must be <key>.jpg/.json/.txt)")
-        n += 1
-        order = list(paths)
-        seeded("pass", *parts, n).shuffle(order)
-
-
-def load_image(
-    sample: RawSample, size: tuple[int, int], resample: str, flip: bool, out: torch.Tensor | np.ndarray | None = None
-) -> torch.Tensor:
-    """Decode, resize to ``size`` (H, W) and optionally mirror one image -> uint8 ``[3, H, W]`` (into ``out``, a
-    tensor or a numpy view of one).
-
-    The pixels of ``plip.transforms`` (``load_rgb`` -> ``resize`` -> mirror -> ``to_uint8_tensor``) with one
-    copy into the batch instead of four: no RGB->RGB or same-size copies, the mirror and the HWC -> CHW move done
-    by one strided numpy copy.
-    """
-    data = sample.get("jpg", sample.get("png"))
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            rgb = img if img.mode == "RGB" else img.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise ValueError(
-            f"{sample.get('__url__')}: sample {sample['__key__']!r}: <bytes>: not a readable image ({err})"
-        ) from err
-    h, w = size
-    if rgb.size != (w, h) or resample not in _PIL_FILTERS:  # a same-size resize is a plain copy
-        rgb = transforms.resize(rgb, size, resample)
-    pixels = np.asarray(rgb).transpose(2, 0, 1)  # [3, H, W] view
-    if flip:
-        pixels = pixels[:, :, ::-1]
-    if out is None:
-        out = torch.empty((3, h, w), dtype=torch.uint8)
-    np.copyto(out if isinstance(out, np.ndarray) else out.numpy(), pixels)
-    return torch.from_numpy(out) if isinstance(out, np.ndarray) else out
-
-
-def caption_options(sample: RawSample, prompt_weight: float) -> tuple[int, list[tuple[str, list[tuple], float]]]:
-    """``(person_id, [(text, spans, weight), ...])`` of one raw sample: its captions, then its prompt caption.
-
-    Read straight from the parsed JSON (no :class:`~spac.records.PersonRecord` per visit, a fifth of a decode),
-    checking what the loader uses: schema, fields, person id, texts, span slots and offsets. A record that fails
-    is handed to ``spac.records.from_sample`` for its precise :class:`RecordError`. Spans come as
-    ``(start, end, slot index)``.
-    """
-    data = sample["json"]
-    try:
-        if data.get("schema") != SCHEMA or not _TOP_REQUIRED <= data.keys() <= _TOP_FIELDS:
-            raise _Invalid
-        pid = data["person_id"]
-        if type(pid) is not int or data["key"] != sample["__key__"] or not _valid_fields(data):
-            raise _Invalid
-        options = []
-        for c in data.get("captions") or ():
-            if not c.keys() <= _CAPTION_FIELDS:
-                raise _Invalid
-            options.append((c["text"], _spans(c["text"], c.get("spans")), 1.0))
-        prompt = data.get("prompt_caption")
-        if prompt is not None:
-            spans = _spans(prompt["text"], prompt.get("spans"))
-            if not prompt.keys() <= _PROMPT_FIELDS or not isinstance(prompt["template_id"], str):
-                raise _Invalid
-            if prompt_weight > 0:
-                options.append((prompt["text"], spans, prompt_weight))
-    except (_Invalid, KeyError, TypeError, AttributeError):
-        try:
-            from_sample({"__key__": sample["__key__"], "json": data})
-        except RecordError as err:
-            raise RecordError(f"{sample.get('__url__')}: {err}") from None
-        raise RecordError(f"{sample.get('__url__')}: sample {sample['__key__']!r}: malformed record") from None
-    if not options:
-        raise RecordError(f"{sample.get('__url__')}: sample {data['key']!r} has no caption")
-    return pid, options
-
-
-class _Invalid(Exception):
-    """A record the fast reader does not accept (``from_sample`` then says why)."""
-
-
-_TOP_REQUIRED = frozenset({"schema", "key", "source", "source_ref", "person_id"})
-_TOP_FIELDS = _TOP_REQUIRED | {"camera", "tracklet", "attributes", "captions", "prompt_caption", "provenance"}
-_CAPTION_FIELDS = frozenset({"text", "style", "generator", "spans"})
-_PROMPT_FIELDS = frozenset({"text", "template_id", "spans"})
-_SPAN_KEYS = {"slot", "start", "end"}
-_SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
-_PIL_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")  # plip.transforms' names; others go through resize
-
-
-def _valid_fields(data: dict) -> bool:
-    """The checks of ``PersonRecord.from_dict`` on the fields the loader does not read."""
-    if type(data["source"]) is not str or type(data["source_ref"]) is not str or type(data["key"]) is not str:
-        return False
-    if "." in data["key"] or "/" in data["key"] or type(data.get("captions") or []) is not list:
-        return False
-    if not isinstance(data.get("provenance") or {}, dict):
-        return False
-    for name in ("camera", "tracklet"):
-        if data.get(name) is not None and type(data[name]) is not int:
-            return False
-    attributes = data.get("attributes") or {}
-    if attributes.keys() != _SLOT_INDEX.keys():
-        return False
-    return all(v is None or (type(v) is str and v.strip() and "," not in v) for v in attributes.values())
-
-
-def _spans(text: Any, spans: Any) -> list[tuple[int, int, int]]:
-    if type(text) is not str or not text.strip():
-        raise _Invalid
-    out = []
-    for span in spans or ():
-        start, end = span["start"], span["end"]
-        if span.keys() != _SPAN_KEYS or type(start) is not int or type(end) is not int or not 0 <= start < end:
-            raise _Invalid
-        if end > len(text) or span["slot"] not in _SLOT_INDEX:
-            raise _Invalid
-        out.append((start, end, _SLOT_INDEX[span["slot"]]))
-    return out
 
 
 def collate(samples: Sequence[RawSample], cfg: DataConfig, tokenizer: Any, rng: Any) -> Batch:
