@@ -80,7 +80,14 @@ def main_command(
     if dry_run:
         typer.echo(dump(cfg))
         return
+    from plip.data import read_split
     from plip.train import train
+
+    try:  # a wrong --shards is a user error, not a traceback from deep inside the tokenizer setup
+        read_split(cfg.data.shards, cfg.data.train_split)
+    except (FileNotFoundError, ValueError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
 
     start = time.perf_counter()
     result = train(cfg, resume=resume)

@@ -107,3 +107,6 @@ def test_cli_dry_run_and_bad_override(shards, tmp_path):
     assert res.exit_code == 2 and "has no field 'nope'" in res.output
     res = runner.invoke(app, ["pretrain_rn50", "--dry-run"])
     assert res.exit_code == 0 and json.loads(res.output)["data"]["batch_size"] == 512
+    res = runner.invoke(app, [RECIPE, "--shards", str(tmp_path / "nope"), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "nope/index.json not found" in res.output
+    assert not (tmp_path / "run").exists()  # refused before anything is written
