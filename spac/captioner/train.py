@@ -240,6 +240,10 @@ def train_captioner(cfg: TrainCaptionerConfig, out: str | Path, *, resume: bool 
         (out / "eval.json").write_text(json.dumps(evaluation, indent=2, sort_keys=True))
         log("eval", **{f"acc_{s}": v for s, v in evaluation["slot_accuracy"].items()},
             caption_attribute_agreement=evaluation["caption_attribute_agreement"])
+    if accelerator.is_main_process:
+        from spac.captioner.report import plot_run
+
+        log("report", path=str(plot_run(out)))  # losses, lr and slot accuracy vs baselines at a glance
     accelerator.wait_for_everyone()
     return TrainResult(steps=step, train_examples=len(train_ex), val_examples=len(val_ex), val_loss=val_loss,
                        checkpoint=out / "checkpoint", evaluation=evaluation)

@@ -29,6 +29,7 @@ def test_train_resume_checkpoint_and_eval(tmp_path):
     slots = {"gender", "head", "upper", "lower", "shoes", "belongings"}
     assert set(ev["slot_accuracy"]) == slots and set(ev["majority_baseline"]) == slots
     assert 0.0 <= ev["caption_attribute_agreement"] <= 1.0
+    assert (out / "report.png").stat().st_size > 10_000  # losses, lr, slot accuracy vs baselines
     assert set(ev["chance"]) == slots and all(0 < v <= 1 for v in ev["chance"].values())
     assert all(ev["slot_word_f1"][s] >= ev["slot_accuracy"][s] for s in slots)  # exact match scores F1 = 1
     # resume: two more steps continue from step 2, not from scratch
