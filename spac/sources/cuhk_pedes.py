@@ -1,4 +1,4 @@
-"""Human-captioned person datasets as sources and caption corpora: CUHK-PEDES, ICFG-PEDES, RSTPReid.
+"""Human-captioned person datasets as sources and caption corpora: CUHK-PEDES, ICFG-PEDES, RSTPReid, UFine.
 
 All three share one record layout (FORMATS.md): a JSON list of ``{"id", "file_path" (RSTPReid: "img_path"),
 "captions": [...], "split"}`` with images under ``root/imgs/``. The annotation file is looked up under ``root``
@@ -39,6 +39,8 @@ class CaptionedPersonSource(Source):
     """Shared reader of the CUHK-PEDES record layout; subclasses name the corpus and its annotation files."""
 
     annotation_names: ClassVar[tuple[str, ...]]
+    image_dir: ClassVar[str] = "imgs"
+    """Folder under ``root`` that ``file_path`` is relative to (``""``: root itself)."""
 
     def __init__(self, *, root: str | Path, split: str | None = None, annotations: str | Path | None = None,
                  style: str | None = None) -> None:
@@ -53,11 +55,16 @@ class CaptionedPersonSource(Source):
                 raise SourceError(f"{self.name} source: annotation file {self.annotations} is missing")
         else:
             found = [self.root / n for n in self.annotation_names if (self.root / n).is_file()]
+            if not self.annotation_names:  # no released name to look for: the one JSON file in root
+                found = sorted(self.root.glob("*.json"))
+                if len(found) != 1:
+                    raise SourceError(f"{self.name} source: {self.root} holds {len(found)} .json files; name the "
+                                      "annotation file with annotations=FILE")
             if not found:
                 names = " or ".join(str(self.root / n) for n in self.annotation_names)
                 raise SourceError(f"{self.name} source: annotation file {names} is missing")
             self.annotations = found[0]
-        self.images = self.root / "imgs"
+        self.images = self.root / self.image_dir if self.image_dir else self.root
         self.split, self.style = split, style or CORPUS_OF_FILE.get(self.annotations.name, self.name)
 
     def _parse(self, entry: Any, index: int) -> PersonRecord | None:
@@ -133,3 +140,14 @@ class IcfgPedesSource(CaptionedPersonSource):
 class RstpReidSource(CaptionedPersonSource):
     name = "rstpreid"
     annotation_names = ("data_captions.json",)
+
+
+@register_source
+class UfineSource(CaptionedPersonSource):
+    """UFine6926 / UFine3C (UFineBench): the same record layout with ``file_path`` = ``images/N.jpg`` relative to
+    ``root``; the annotation file is the one ``.json`` in ``root`` (or ``annotations=``). UFine3C's extra
+    ``source`` field is ignored; its several captions per image all become records' captions."""
+
+    name = "ufine"
+    annotation_names = ()
+    image_dir = ""

@@ -121,3 +121,22 @@ def test_real_cuhk_pedes_val_annotations(tmp_path):
     with pytest.raises(ImageReadError) as err:  # the images are not part of devdata
         source.read_image(records[0])
     assert err.value.reason == "missing_image"
+
+
+def test_ufine_images_relative_to_root_and_the_one_json_file(tmp_path):
+    root = tmp_path / "UFine6926"
+    (root / "images").mkdir(parents=True)
+    (root / "images" / "7.jpg").write_bytes(b"\xff\xd8\xffseven")
+    rows = [{"split": "train", "id": 5, "file_path": "images/7.jpg", "captions": ["A tall man.", "Blue coat."]},
+            {"split": "test", "id": 6, "file_path": "images/8.jpg", "captions": ["A girl."], "source": "cuhk"}]
+    (root / "ufine6926_anno.json").write_text(json.dumps(rows))
+    source = build_source("ufine", root=str(root), split="train")
+    (record,) = [r for g in source.identities() for r in g]
+    assert (record.source_ref, record.person_id, [c.style for c in record.captions]) == ("images/7.jpg", 5,
+                                                                                          ["ufine", "ufine"])
+    assert source.read_image(record) == b"\xff\xd8\xffseven"
+    (root / "other.json").write_text("[]")
+    with pytest.raises(SourceError, match="2 .json files; name the annotation file"):
+        build_source("ufine", root=str(root))
+    assert len(list(build_source("ufine", root=str(root), annotations=str(root / "ufine6926_anno.json"))
+                    .identities())) == 2

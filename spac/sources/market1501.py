@@ -1,0 +1,68 @@
+"""The ``market1501`` source: the Market-1501 release folder (also DukeMTMC-reID, which uses the same layout).
+
+``root`` holds ``bounding_box_train/``, ``bounding_box_test/`` and ``query/`` (FORMATS.md); ``split`` picks
+``train``, ``test``, ``query`` or ``all`` (the three folders together: query and test images of one person are
+one identity). Names ``PPPP_cX...`` give ``person_id`` = PPPP and ``camera`` = X; ``source_ref`` is
+``<folder>/<file name>``, so per-image annotations join with ``spac labels market1501 --images
+ROOT/<folder> --prefix <folder>/``. Junk (``-1``) and distractor (``0000``) images follow ``distractors`` as in
+the ``folder`` source: ``"ledger"`` lists them as identities -1 / 0 whose images are dropped with reasons
+``junk`` / ``distractor``; ``"skip"`` leaves them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from spac.records import PersonRecord
+from spac.sources.base import ImageReadError, Source, SourceError, register_source
+from spac.sources.files import image_ext, list_images, read_image_file, require_dir, resolve_ref
+from spac.sources.folder import _EXCLUDED, MARKET_NAME
+
+FOLDERS = {"train": ("bounding_box_train",), "test": ("bounding_box_test",), "query": ("query",)}
+FOLDERS["all"] = FOLDERS["train"] + FOLDERS["test"] + FOLDERS["query"]
+
+
+@register_source
+class Market1501Source(Source):
+    name = "market1501"
+
+    def __init__(self, *, root: str | Path, split: str = "train", distractors: str = "ledger") -> None:
+        if split not in FOLDERS:
+            raise SourceError(f"market1501 source: split must be one of {sorted(FOLDERS)}, got {split!r}")
+        if distractors not in ("ledger", "skip"):
+            raise SourceError(f"market1501 source: distractors must be 'ledger' or 'skip', got {distractors!r}")
+        super().__init__(root=str(root), split=split, distractors=distractors)
+        self.root = require_dir(Path(root), "market1501 source")
+        self.split, self.distractors = split, distractors
+        self.skipped = 0
+        missing = [f for f in FOLDERS[split] if not (self.root / f).is_dir()]
+        if missing:
+            raise SourceError(f"market1501 source: {self.root} lacks {missing} (expected the release layout "
+                              "bounding_box_train/, bounding_box_test/, query/)")
+
+    def identities(self) -> Iterator[list[PersonRecord]]:
+        by_pid: dict[int, list[PersonRecord]] = {}
+        for folder in FOLDERS[self.split]:
+            for name in list_images(self.root / folder):
+                match = MARKET_NAME.match(name)
+                if match is None:
+                    raise SourceError(f"market1501 source: {self.root / folder / name} is not a Market-1501 name "
+                                      "(PPPP_cX...)")
+                pid = int(match.group(1))
+                excluded = _EXCLUDED.get(pid)
+                by_pid.setdefault(pid, []).append(PersonRecord(
+                    source=self.name, source_ref=f"{folder}/{name}", person_id=pid, camera=int(match.group(2)),
+                    image_ext=image_ext(name) or "jpg", provenance={"excluded": excluded} if excluded else {},
+                ))
+        for pid in sorted(by_pid):
+            if pid in _EXCLUDED and self.distractors == "skip":
+                self.skipped += len(by_pid[pid])
+                continue
+            yield by_pid[pid]
+
+    def read_image(self, record: PersonRecord) -> bytes:
+        excluded = record.provenance.get("excluded")
+        if excluded:
+            raise ImageReadError(f"{self.root / record.source_ref}: Market-1501 {excluded} image", reason=excluded)
+        return read_image_file(resolve_ref(self.root, record.source_ref), record.image_ext)
