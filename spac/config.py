@@ -99,6 +99,8 @@ def _coerce(current: Any, value: Any, full: str) -> Any:
     if current is None or value is None:
         return value
     if isinstance(current, bool) or isinstance(value, bool):
+        if isinstance(current, bool) and isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"  # the shell spelling (--set a.enabled=false) as well as Python's
         if isinstance(current, bool) and isinstance(value, bool):
             return value
         raise ConfigError(f"override {full!r}: expected {type(current).__name__}, got {value!r}")

@@ -29,10 +29,13 @@ def test_overrides_apply_nested_and_typed():
     assert cfg.inner.name == "bf16" and cfg.inner.flag is True and cfg.inner.sizes == (3, 4)
     assert cfg.tasks == {"a": 0.5}
     assert Outer().inner.lr == 1e-3  # the original is untouched
+    assert apply_overrides(Outer(), ["inner.flag=true"]).inner.flag is True  # as typed in a shell
+    assert apply_overrides(Outer(inner=Inner(flag=True)), ["inner.flag=FALSE"]).inner.flag is False
 
 
 @pytest.mark.parametrize("bad, msg", [("inner.nope=1", "no field 'nope'"), ("inner.steps=1.5", "expected int"),
-                                      ("inner.flag=1", "expected bool"), ("inner", "key.path=value")])
+                                      ("inner.flag=1", "expected bool"), ("inner.flag=yes", "expected bool"),
+                                      ("inner", "key.path=value")])
 def test_bad_overrides_name_the_problem(bad, msg):
     with pytest.raises(ConfigError, match=msg):
         apply_overrides(Outer(), [bad])
