@@ -30,6 +30,11 @@ LAYOUTS = ("auto", "identities", "market", "single")
 _EXCLUDED = {-1: "junk", 0: "distractor"}
 
 
+def check_distractors(source: str, distractors: str) -> None:
+    if distractors not in ("ledger", "skip"):
+        raise SourceError(f"{source} source: distractors must be 'ledger' or 'skip', got {distractors!r}")
+
+
 @register_source
 class FolderSource(Source):
     name = "folder"
@@ -37,8 +42,7 @@ class FolderSource(Source):
     def __init__(self, *, root: str | Path, layout: str = "auto", distractors: str = "ledger") -> None:
         if layout not in LAYOUTS:
             raise SourceError(f"folder source: layout must be one of {LAYOUTS}, got {layout!r}")
-        if distractors not in ("ledger", "skip"):
-            raise SourceError(f"folder source: distractors must be 'ledger' or 'skip', got {distractors!r}")
+        check_distractors(self.name, distractors)
         super().__init__(root=str(root), layout=layout, distractors=distractors)
         self.root = require_dir(Path(root), "folder source")
         self.layout, self.distractors = layout, distractors

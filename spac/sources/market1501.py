@@ -15,24 +15,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from spac.records import PersonRecord
-from spac.sources.base import ImageReadError, Source, SourceError, register_source
-from spac.sources.files import image_ext, list_images, read_image_file, require_dir, resolve_ref
-from spac.sources.folder import _EXCLUDED, MARKET_NAME
+from spac.sources.base import Source, SourceError, register_source
+from spac.sources.files import image_ext, list_images, require_dir
+from spac.sources.folder import _EXCLUDED, MARKET_NAME, FolderSource, check_distractors
 
 FOLDERS = {"train": ("bounding_box_train",), "test": ("bounding_box_test",), "query": ("query",)}
 FOLDERS["all"] = FOLDERS["train"] + FOLDERS["test"] + FOLDERS["query"]
 
 
 @register_source
-class Market1501Source(Source):
+class Market1501Source(FolderSource):
+    """The ``folder`` source's records and image reading over the release's split folders."""
+
     name = "market1501"
 
     def __init__(self, *, root: str | Path, split: str = "train", distractors: str = "ledger") -> None:
         if split not in FOLDERS:
             raise SourceError(f"market1501 source: split must be one of {sorted(FOLDERS)}, got {split!r}")
-        if distractors not in ("ledger", "skip"):
-            raise SourceError(f"market1501 source: distractors must be 'ledger' or 'skip', got {distractors!r}")
-        super().__init__(root=str(root), split=split, distractors=distractors)
+        check_distractors(self.name, distractors)
+        Source.__init__(self, root=str(root), split=split, distractors=distractors)  # its own options, not folder's
         self.root = require_dir(Path(root), "market1501 source")
         self.split, self.distractors = split, distractors
         self.skipped = 0
@@ -60,9 +61,3 @@ class Market1501Source(Source):
                 self.skipped += len(by_pid[pid])
                 continue
             yield by_pid[pid]
-
-    def read_image(self, record: PersonRecord) -> bytes:
-        excluded = record.provenance.get("excluded")
-        if excluded:
-            raise ImageReadError(f"{self.root / record.source_ref}: Market-1501 {excluded} image", reason=excluded)
-        return read_image_file(resolve_ref(self.root, record.source_ref), record.image_ext)
