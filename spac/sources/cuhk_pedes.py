@@ -1,12 +1,13 @@
 """Human-captioned person datasets as sources and caption corpora: CUHK-PEDES, ICFG-PEDES, RSTPReid, UFine.
 
-All three share one record layout (FORMATS.md): a JSON list of ``{"id", "file_path" (RSTPReid: "img_path"),
-"captions": [...], "split"}`` with images under ``root/imgs/``. The annotation file is looked up under ``root``
-by its released name(s) -- ``reid_raw.json`` (``cuhk-pedes``), ``ICFG-PEDES.json`` or ``ICFG_PEDES.json``
-(``icfg-pedes``), ``data_captions.json`` (``rstpreid``); ``cuhk-pedes`` accepts any of them -- or given as
-``annotations=``. ``split`` keeps one split (``train``/``val``/``test``; ``None`` = all). Captions become
-``Caption(style=<style>, generator="human")``; ``style`` defaults to the corpus name of the annotation file
-(``cuhk-pedes``, ``icfg-pedes``, ``rstpreid``; else the source name): one style per corpus, as SPAC trains.
+All share one record layout (FORMATS.md): a JSON list of ``{"id", "file_path" (RSTPReid: "img_path"), "captions":
+[...], "split"}`` with images under ``root/imgs/`` (UFine: under ``root``). The annotation file is looked up under
+``root`` by its released name(s) -- ``reid_raw.json`` (``cuhk-pedes``), ``ICFG-PEDES.json`` or ``ICFG_PEDES.json``
+(``icfg-pedes``), ``data_captions.json`` (``rstpreid``), the one ``.json`` (``ufine``); ``cuhk-pedes`` accepts the
+first three -- or given as ``annotations=``. ``split`` keeps one split (``train``/``val``/``test``; ``None`` = all).
+Captions become ``Caption(style=<style>, generator="human")``; ``style`` defaults to the corpus name of the
+annotation file (``cuhk-pedes``, ``icfg-pedes``, ``rstpreid``; else the source name): one style per corpus, as SPAC
+trains.
 
 Identities are grouped by ``id`` (dataset-global, kept as released) in order of first appearance; the record
 list is small (<= 55k) and held in memory, images are not. Captions that are empty are left out of the record
