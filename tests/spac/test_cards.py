@@ -136,3 +136,17 @@ def test_cli_card(tmp_path_factory, tmp_path):
     assert split_front_matter((out / "README.md").read_text(), "x")[0]["pretty_name"] == "CLI card"
     res = CliRunner().invoke(app, ["card", str(tmp_path / "nowhere")])
     assert res.exit_code == 2 and "not a finished shard folder" in res.output
+
+
+def test_builtin_template_when_data_cards_is_not_installed(tmp_path_factory, tmp_path, monkeypatch):
+    """A wheel install has no data_cards/ folder: the card still gets every auto block and its front matter."""
+    import spac.cards
+    from spac.card_blocks import BLOCKS
+
+    folder = copy_build(tmp_path_factory, tmp_path)
+    (folder / "README.md").unlink()
+    monkeypatch.setattr(spac.cards, "DEFAULT_TEMPLATE", tmp_path / "absent" / "default.md")
+    text = render_card(folder, config=CardConfig(plot=False, pretty_name="Wheel card")).read_text()
+    assert "\n# Wheel card\n" in text and card_problems(folder) == []
+    for name in BLOCKS:
+        assert _block(text, name).strip(), name
