@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from plip import transforms
 from plip.sampling import RawSample
@@ -22,21 +20,14 @@ def load_image(
     tensor or a numpy view of one).
 
     The pixels of ``plip.transforms`` (``load_rgb`` -> ``resize`` -> mirror -> ``to_uint8_tensor``) with one
-    copy into the batch instead of four: no RGB->RGB or same-size copies, the mirror and the HWC -> CHW move done
-    by one strided numpy copy.
+    copy into the batch instead of four: the mirror and the HWC -> CHW move are done by one strided numpy copy.
     """
-    data = sample.get("jpg", sample.get("png"))
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            rgb = img if img.mode == "RGB" else img.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise ValueError(
-            f"{sample.get('__url__')}: sample {sample['__key__']!r}: <bytes>: not a readable image ({err})"
-        ) from err
+        rgb = transforms.load_rgb(sample.get("jpg", sample.get("png")))
+    except ValueError as err:
+        raise ValueError(f"{sample.get('__url__')}: sample {sample['__key__']!r}: {err}") from err
+    rgb = transforms.resize(rgb, size, resample)
     h, w = size
-    if rgb.size != (w, h) or resample not in _PIL_FILTERS:  # a same-size resize is a plain copy
-        rgb = transforms.resize(rgb, size, resample)
     pixels = np.asarray(rgb).transpose(2, 0, 1)  # [3, H, W] view
     if flip:
         pixels = pixels[:, :, ::-1]
@@ -94,7 +85,6 @@ _CAPTION_FIELDS = frozenset({"text", "style", "generator", "spans"})
 _PROMPT_FIELDS = frozenset({"text", "template_id", "spans"})
 _SPAN_KEYS = {"slot", "start", "end"}
 _SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
-_PIL_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")  # plip.transforms' names; others go through resize
 
 
 def _valid_fields(data: dict) -> bool:

@@ -36,7 +36,8 @@ def load_rgb(src: bytes | str | Path) -> Image.Image:
     name = "<bytes>" if isinstance(src, bytes | bytearray) else str(src)
     try:
         with Image.open(io.BytesIO(src) if isinstance(src, bytes | bytearray) else src) as img:
-            return img.convert("RGB")
+            img.load()  # decoded now: leaving the block closes the file, not the pixels
+            return img if img.mode == "RGB" else img.convert("RGB")  # no RGB -> RGB copy (the loader's hot path)
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise ValueError(f"{name}: not a readable image ({e})") from e
 
@@ -46,6 +47,8 @@ def resize(img: Image.Image, size: tuple[int, int], resample: str = "bicubic") -
     if resample not in _RESAMPLE:
         raise ValueError(f"unknown resample {resample!r}; choose from {sorted(_RESAMPLE)}")
     h, w = size
+    if img.size == (w, h):  # PIL would return a copy of the same pixels
+        return img
     return img.resize((w, h), _RESAMPLE[resample])
 
 
