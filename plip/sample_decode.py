@@ -10,7 +10,8 @@ import torch
 
 from plip import transforms
 from plip.sampling import RawSample
-from spac.records import SCHEMA, SLOTS, RecordError, from_sample
+from plip.tokenizer import SLOT_INDEX
+from spac.records import SCHEMA, RecordError, from_sample
 
 
 def load_image(
@@ -84,7 +85,6 @@ _TOP_FIELDS = _TOP_REQUIRED | {"camera", "tracklet", "attributes", "captions", "
 _CAPTION_FIELDS = frozenset({"text", "style", "generator", "spans"})
 _PROMPT_FIELDS = frozenset({"text", "template_id", "spans"})
 _SPAN_KEYS = {"slot", "start", "end"}
-_SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
 
 
 def _valid_fields(data: dict) -> bool:
@@ -99,7 +99,7 @@ def _valid_fields(data: dict) -> bool:
         if data.get(name) is not None and type(data[name]) is not int:
             return False
     attributes = data.get("attributes") or {}
-    if attributes.keys() != _SLOT_INDEX.keys():
+    if attributes.keys() != SLOT_INDEX.keys():
         return False
     return all(v is None or (type(v) is str and v.strip() and "," not in v) for v in attributes.values())
 
@@ -112,8 +112,8 @@ def _spans(text: Any, spans: Any) -> list[tuple[int, int, int]]:
         start, end = span["start"], span["end"]
         if span.keys() != _SPAN_KEYS or type(start) is not int or type(end) is not int or not 0 <= start < end:
             raise _Invalid
-        if end > len(text) or span["slot"] not in _SLOT_INDEX:
+        if end > len(text) or span["slot"] not in SLOT_INDEX:
             raise _Invalid
-        out.append((start, end, _SLOT_INDEX[span["slot"]]))
+        out.append((start, end, SLOT_INDEX[span["slot"]]))
     return out
 

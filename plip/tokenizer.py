@@ -19,7 +19,7 @@ from transformers.utils import PaddingStrategy
 from spac.records import SLOTS, Span
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-_SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
+SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}  # slot name -> index in SLOTS (phrase_slots values)
 
 
 def train_wordpiece(corpus: Iterable[str], out_dir: str | Path, vocab_size: int = 1000) -> BertTokenizerFast:
@@ -77,7 +77,7 @@ def encode_captions(
 
 def slot_index(slot: str) -> int:
     """Index of ``slot`` in ``spac.records.SLOTS`` (ValueError for an unknown slot)."""
-    index = _SLOT_INDEX.get(slot)
+    index = SLOT_INDEX.get(slot)
     return SLOTS.index(slot) if index is None else index
 
 
