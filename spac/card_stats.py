@@ -1,10 +1,11 @@
 """Build statistics of a finished shard folder, gathered for its dataset card (``spac card``) and ``stats.png``.
 
-Counts per split come from ``index.json``, drops by reason from the parquet ledgers in ``meta/`` and everything
-about the records (attribute values per slot, captions per image, styles, caption lengths, images per identity,
-examples) from the ``.json`` members of the tars; the image members are skipped without being read, so a scan
-costs about one JSON parse per sample. Everything is a pure function of the folder's contents (no paths, no
-clock), so the same build gives the same card bytes.
+Counts per split and drops by reason come from ``index.json`` (``spac generate`` writes them there from the
+same rows it writes to the ledgers, by way of the shards' stats files) and everything about the records
+(attribute values per slot, captions per image, styles, caption lengths, images per identity, examples) from the
+``.json`` members of the tars; the image members are skipped without being read, so a scan costs about one JSON
+parse per sample. Everything is a pure function of the folder's contents (no paths, no clock), so the same build
+gives the same card bytes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from spac.records import SLOTS
-from spac.shards.layout import META, RUN_LEDGER, SPLITS, ShardError
+from spac.shards.layout import SPLITS, ShardError
 from spac.shards.reader import read_index
 
 
@@ -78,17 +79,6 @@ def iter_json_members(tar: Path) -> Iterator[dict[str, Any]]:
         raise ShardError(f"{tar}: cannot read the records for the card ({err})") from None
 
 
-def _ledger_drops(path: Path) -> dict[str, int]:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path, columns=["status", "reason"]).to_pydict()
-    except Exception as err:  # noqa: BLE001 -- any parquet failure means the folder is broken
-        raise ShardError(f"{path}: unreadable ledger ({err})") from None
-    counts = Counter(r or "unknown" for s, r in zip(table["status"], table["reason"], strict=True) if s != "kept")
-    return dict(sorted(counts.items()))
-
-
 def collect_stats(folder: Path, *, examples: int = 3, progress: bool = False) -> CardStats:
     """Gather :class:`CardStats` from the finished shard folder ``folder`` (raises :class:`ShardError` if not)."""
     folder = Path(folder)
@@ -102,16 +92,11 @@ def collect_stats(folder: Path, *, examples: int = 3, progress: bool = False) ->
         entry = index["splits"].get(split)
         if entry is None:
             continue
-        dropped: Counter = Counter()
-        for shard in entry["shards"]:
-            tars.append(folder / shard["tar"])
-            dropped.update(_ledger_drops(folder / META / shard["tar"].replace(".tar", ".parquet")))
+        tars += [folder / shard["tar"] for shard in entry["shards"]]
         stats.splits[split] = SplitStats(name=split, shards=len(entry["shards"]), samples=entry["samples"],
                                          identities=entry["identities"], input_records=entry["input_records"],
-                                         bytes=entry["bytes"], dropped=dict(sorted(dropped.items())))
-    run = folder / META / RUN_LEDGER
-    if run.is_file():
-        stats.run_ledger = _ledger_drops(run)
+                                         bytes=entry["bytes"], dropped=dict(entry["dropped"]))
+    stats.run_ledger = dict(index.get("run_ledger", {}).get("rows", {}))
     seen_ids: set[int] = set()
     for tar in _progress(tars, progress):
         for rec in iter_json_members(tar):
