@@ -112,13 +112,15 @@ class FolderSource(Source):
             if group:
                 yield group
 
-    def _market(self, files: list[str]) -> Iterator[list[PersonRecord]]:
+    def _market(self, refs: list[str]) -> Iterator[list[PersonRecord]]:
+        """Records of Market-named images (``refs`` relative to root; the file name carries pid and camera) grouped
+        by person id, in pid order; junk and distractors by ``distractors``."""
         by_pid: dict[int, list[tuple[str, int]]] = {}
-        for name in files:
-            match = MARKET_NAME.match(name)
+        for ref in refs:
+            match = MARKET_NAME.match(ref.rsplit("/", 1)[-1])
             if match is None:
-                raise SourceError(f"folder source: {self.root / name} is not a Market-1501 style name")
-            by_pid.setdefault(int(match.group(1)), []).append((name, int(match.group(2))))
+                raise SourceError(f"{self.name} source: {self.root / ref} is not a Market-1501 name (PPPP_cX...)")
+            by_pid.setdefault(int(match.group(1)), []).append((ref, int(match.group(2))))
         for pid in sorted(by_pid):
             excluded = _EXCLUDED.get(pid)
             if excluded and self.distractors == "skip":

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from spac.records import PersonRecord
 from spac.sources.base import Source, SourceError, register_source
-from spac.sources.files import image_ext, list_images, require_dir
-from spac.sources.folder import _EXCLUDED, MARKET_NAME, FolderSource, check_distractors
+from spac.sources.files import list_images, require_dir
+from spac.sources.folder import FolderSource, check_distractors
 
 FOLDERS = {"train": ("bounding_box_train",), "test": ("bounding_box_test",), "query": ("query",)}
 FOLDERS["all"] = FOLDERS["train"] + FOLDERS["test"] + FOLDERS["query"]
@@ -25,7 +25,7 @@ FOLDERS["all"] = FOLDERS["train"] + FOLDERS["test"] + FOLDERS["query"]
 
 @register_source
 class Market1501Source(FolderSource):
-    """The ``folder`` source's records and image reading over the release's split folders."""
+    """The ``folder`` source's Market grouping, records and image reading over the release's split folders."""
 
     name = "market1501"
 
@@ -43,21 +43,5 @@ class Market1501Source(FolderSource):
                               "bounding_box_train/, bounding_box_test/, query/)")
 
     def identities(self) -> Iterator[list[PersonRecord]]:
-        by_pid: dict[int, list[PersonRecord]] = {}
-        for folder in FOLDERS[self.split]:
-            for name in list_images(self.root / folder):
-                match = MARKET_NAME.match(name)
-                if match is None:
-                    raise SourceError(f"market1501 source: {self.root / folder / name} is not a Market-1501 name "
-                                      "(PPPP_cX...)")
-                pid = int(match.group(1))
-                excluded = _EXCLUDED.get(pid)
-                by_pid.setdefault(pid, []).append(PersonRecord(
-                    source=self.name, source_ref=f"{folder}/{name}", person_id=pid, camera=int(match.group(2)),
-                    image_ext=image_ext(name) or "jpg", provenance={"excluded": excluded} if excluded else {},
-                ))
-        for pid in sorted(by_pid):
-            if pid in _EXCLUDED and self.distractors == "skip":
-                self.skipped += len(by_pid[pid])
-                continue
-            yield by_pid[pid]
+        refs = [f"{folder}/{name}" for folder in FOLDERS[self.split] for name in list_images(self.root / folder)]
+        yield from self._market(refs)  # one identity per pid across the split's folders
