@@ -28,6 +28,7 @@ import numpy as np
 
 from spac.attribute_labels import LabelError, attributes_from_label_vector, read_market1501_labels
 from spac.records import SLOTS, Attributes
+from spac.shards.tar import replace_atomically
 
 LABEL_FILES = ("pa100k", "peta", "rap", "market1501")
 PA100K_SPLITS = ("train", "val", "test")
@@ -143,7 +144,7 @@ def write_annotations(rows: Iterator[tuple[str, Attributes]], out: str | Path, *
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(("images", *SLOTS), 0)
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(f".{out.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         for name, attributes in rows:
             known = {k: v for k, v in attributes.as_dict().items() if v is not None}
@@ -151,5 +152,5 @@ def write_annotations(rows: Iterator[tuple[str, Attributes]], out: str | Path, *
             counts["images"] += 1
             for slot in known:
                 counts[slot] += 1
-    tmp.replace(out)
+    replace_atomically(tmp, out)
     return counts
